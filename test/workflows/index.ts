@@ -1,0 +1,3 @@
+// Test bundle entry: the product's workflows plus test-only workflows.
+export * from '../../src/workflows';
+export * from './trivial';
