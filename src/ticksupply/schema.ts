@@ -13,11 +13,25 @@ export const EXPORT_ID_PATTERN = /^exp_[a-f0-9]{32}$/;
  * decimal string.
  */
 const int64String = z
-  .union([z.string(), z.bigint(), z.number().int()])
+  // Without its own message a failed union reports only "Invalid input".
+  .union([z.string(), z.bigint(), z.number().int()], { error: 'expected an int64 as a JSON integer or decimal string' })
   .transform((v) => v.toString())
   .pipe(z.string().regex(/^-?\d{1,19}$/, 'expected an int64 as a decimal integer'));
 
 const dateTime = z.string().min(1);
+
+/**
+ * The lossless parser yields `bigint` for integers beyond 2^53; Temporal's JSON payloads cannot
+ * carry `bigint`, so free-form objects get them as decimal strings.
+ */
+function bigintsToStrings<T>(value: T): T {
+  if (typeof value === 'bigint') return value.toString() as T;
+  if (Array.isArray(value)) return value.map(bigintsToStrings) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bigintsToStrings(v)])) as T;
+  }
+  return value;
+}
 
 /**
  * The export job object of `GET /v1/exports/{id}` (API reference §3.2). Unknown extra fields are
@@ -32,8 +46,8 @@ export const exportJobSchema = z.object({
   end_time: int64String,
   /** Absent in the oldest documented API version; `csv` or `parquet` today. */
   format: z.string().optional(),
-  /** Server-resolved options, passed through as they came. */
-  format_options: z.record(z.string(), z.unknown()).optional(),
+  /** Server-resolved options, passed through as they came (integers beyond 2^53 as decimal strings). */
+  format_options: z.record(z.string(), z.unknown()).transform(bigintsToStrings).optional(),
   status: z.enum(EXPORT_STATUSES),
   created_at: dateTime,
   reason: z.string().nullish(),
