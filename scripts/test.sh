@@ -10,4 +10,4 @@ npx tsc --noEmit -p .
 echo "== lint"
 npx eslint --max-warnings 0 .
 echo "== tests"
-node --import tsx --test --test-reporter=spec test/*.test.ts
+node --import tsx --test --test-force-exit --test-reporter=spec test/*.test.ts

@@ -2,7 +2,7 @@
  * Names and types shared by workers, clients, parent workflows and `awaitExport` itself.
  * No side effects and no zod here: this module is part of the workflow bundle.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ExportJob, ExportStatus } from './ticksupply/schema';
 
@@ -37,6 +37,8 @@ export const FailureType = {
   ExportContractViolation: 'ExportContractViolation',
   /** Benign, retryable: the export is still in the status the caller already knows. */
   ExportNotReady: 'ExportNotReady',
+  /** A cadence or timeout option of the wait is malformed or out of range; nothing was polled. */
+  InvalidWaitOptions: 'InvalidWaitOptions',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -81,6 +83,23 @@ export interface AwaitExportInput extends PollCadence {
    * @default '7d' — exports run seconds to hours; a week means something is stuck.
    */
   timeout?: Duration;
+  /**
+   * Internal: what a run hands the next one on continue-as-new. Callers never set it; a first
+   * start without it begins a fresh wait.
+   */
+  carried?: AwaitExportCarried;
+}
+
+/** The progress of a wait that survives continue-as-new. */
+export interface AwaitExportCarried {
+  /** ISO 8601 start of the wait's first run. */
+  firstStartedAt: string;
+  /** ISO 8601 deadline, fixed at the first start. */
+  deadline: string;
+  polls: number;
+  job?: ExportJob;
+  statusSince?: string;
+  statusHistory: StatusObservation[];
 }
 
 /** One status the wait observed, and when (ISO 8601, as recorded by the polling activity). */
@@ -92,7 +111,10 @@ export interface StatusObservation {
 export interface AwaitExportResult {
   /** The final job, fields as the API names them, int64 values as decimal strings. */
   job: ExportJob;
-  /** API requests made by the wait across all its runs, failed ones included. */
+  /**
+   * API requests made by the wait across all its runs, failed ones included. Requests of a poll
+   * cut short (by a poll-now or the deadline) are not reported back to the workflow and not counted.
+   */
   polls: number;
   /** From the first start of the wait to the `succeeded` observation, in ms. */
   elapsedMs: number;
@@ -111,12 +133,20 @@ export interface AwaitExportState {
   polls: number;
   /** ISO 8601 deadline of the wait. */
   deadline: string;
-  /** ISO 8601 time of the next poll where the workflow itself schedules it. */
-  nextPollAt: string | undefined;
   /** The job as last seen. */
   job: ExportJob | undefined;
 }
 
+/**
+ * The state as the workflow knows it. The next poll is not in it: polls of an unchanged export are
+ * server-side retries of one pending activity, invisible to workflow code;
+ * `WorkflowHandle.describe()` lists that time as `pendingActivities[0].nextAttemptScheduleTime`.
+ */
 export const exportStatusQuery = defineQuery<AwaitExportState>('exportStatus');
 /** Poll at once instead of waiting for the next interval (for instance after an operator nudge). */
 export const pollNowSignal = defineSignal('pollNow');
+/**
+ * Like {@link pollNowSignal}, and answers the state once that poll's answer is recorded (or the
+ * wait has ended), so the caller sees what the API says now.
+ */
+export const refreshStatusUpdate = defineUpdate<AwaitExportState>('refreshStatus');

@@ -1,1 +1,1 @@
-export {};
+export { awaitExport } from './await-export';

@@ -1,3 +1,4 @@
 // Test bundle entry: the product's workflows plus test-only workflows.
 export * from '../../src/workflows';
 export * from './trivial';
+export * from './parent';
