@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Workflow code is replayed: it must stay deterministic and keep zod and I/O out of the bundle.
-    files: ['src/workflows/**/*.ts', 'test/workflows/**/*.ts'],
+    files: ['src/workflows/**/*.ts', 'test/workflows/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
