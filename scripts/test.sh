@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 echo "== type-check"
 npx tsc --noEmit -p .
 echo "== lint"

@@ -3,7 +3,7 @@
  * No side effects and no zod here: this module is part of the workflow bundle.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
+import { SearchAttributeType, defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import type { ExportJob, ExportStatus } from './ticksupply/schema';
 
 export type { ExportJob, ExportStatus };
@@ -19,11 +19,25 @@ export function awaitExportWorkflowId(exportId: string): string {
   return `await-export-${exportId}`;
 }
 
+/**
+ * Search attributes a wait keeps up to date when {@link AwaitExportInput.searchAttributes} is on.
+ * Both are Keyword attributes that must be registered in the namespace first.
+ */
+export const ExportSearchAttribute = {
+  /** The export id, set from the start. */
+  ExportId: defineSearchAttributeKey('TicksupplyExportId', SearchAttributeType.KEYWORD),
+  /** The export's last seen status (`queued`, `running`, …); unset until the first poll answers. */
+  ExportStatus: defineSearchAttributeKey('TicksupplyExportStatus', SearchAttributeType.KEYWORD),
+} as const;
+
 /** `ApplicationFailure` types a caller can branch on. Plain strings survive bundling. */
 export const FailureType = {
-  /** The export ended `failed`; details hold `{ exportId, reason, job }`. */
+  /**
+   * The export ended `failed`; details hold `{ exportId, reason, job, requestId }`, `requestId`
+   * being the X-Request-Id of the answer that said so (`null` without one).
+   */
   ExportFailed: 'ExportFailed',
-  /** The export ended `canceled`; details hold `{ exportId, reason, job }`. */
+  /** The export ended `canceled`; details hold `{ exportId, reason, job, requestId }`. */
   ExportCanceled: 'ExportCanceled',
   /** The wait's deadline passed first; details hold `{ exportId, lastStatus, deadline }`. */
   ExportTimedOut: 'ExportTimedOut',
@@ -83,6 +97,20 @@ export interface AwaitExportInput extends PollCadence {
    * @default '7d' — exports run seconds to hours; a week means something is stuck.
    */
   timeout?: Duration;
+  /**
+   * Keep the search attributes {@link ExportSearchAttribute} (`TicksupplyExportId`,
+   * `TicksupplyExportStatus`) up to date, upserting them whenever the status changes, so that
+   * operators can list waits by status: `TicksupplyExportStatus = 'queued' AND StartTime < '…'`
+   * finds the exports queued since before a given time.
+   *
+   * Off by default because both must first be registered as Keyword attributes in the namespace
+   * (`temporal operator search-attribute create --name TicksupplyExportId --type Keyword`, and the
+   * same for `TicksupplyExportStatus`; the embedded dev server registers them). Where they are not,
+   * a start through `startAwaitExport` (src/client.ts) is refused at once, and a wait started
+   * otherwise stalls, its workflow task failing with `BadSearchAttributes` until it is terminated.
+   * @default false
+   */
+  searchAttributes?: boolean;
   /**
    * Internal: what a run hands the next one on continue-as-new. Callers never set it; a first
    * start without it begins a fresh wait.

@@ -105,7 +105,7 @@ describe('on a configured Temporal', () => {
       name: 'a failed export exits 3',
       lifecycle: [{ status: 'queued' }, { status: 'failed', afterPolls: 1, reason: 'disk quota exceeded' }],
       code: 3,
-      line: (id) => new RegExp(`^ExportFailed: export ${id} failed: disk quota exceeded$`),
+      line: (id) => new RegExp(`^ExportFailed: export ${id} failed: disk quota exceeded \\(request req_[0-9a-f]{16}\\)$`),
     },
     {
       name: 'a canceled export exits 4',
@@ -142,9 +142,9 @@ describe('on a configured Temporal', () => {
       assert.ok(outcome !== undefined && !outcome.ok, run.stdout);
       assert.equal(outcome.exitCode, 3);
       assert.equal(outcome.failure.type, 'ExportFailed');
-      assert.equal(outcome.failure.message, `export ${id} failed: no data in range`);
+      assert.match(outcome.failure.message, new RegExp(`^export ${id} failed: no data in range \\(request req_[0-9a-f]{16}\\)$`));
       assert.deepEqual((outcome.failure.details as { exportId: string; reason: string }).reason, 'no data in range');
-      assert.equal(lastLine(run.stderr), `ExportFailed: export ${id} failed: no data in range`);
+      assert.equal(lastLine(run.stderr), `ExportFailed: ${outcome.failure.message}`);
     }));
 
   test('--timeout ends a wait that outlasts it with exit 5', () =>
@@ -168,7 +168,7 @@ describe('on a configured Temporal', () => {
       const failureLines = linesOf(run.stderr).filter((line) => /^Export(Canceled|Failed): /.test(line));
       assert.equal(failureLines.length, 2, run.stderr);
       assert.match(failureLines[0] ?? '', new RegExp(`^ExportCanceled: export ${canceled} `));
-      assert.equal(failureLines[1], `ExportFailed: export ${failed} failed: boom`);
+      assert.match(failureLines[1] ?? '', new RegExp(`^ExportFailed: export ${failed} failed: boom \\(request req_[0-9a-f]{16}\\)$`));
     }));
 
   test('--no-wait prints the workflow id; a later run attaches to the same wait', () =>

@@ -61,7 +61,7 @@ test('npm run demo -- --fail exits 3 with the failure and its reason on one line
   assert.equal(run.code, 3, run.stderr);
   assert.match(
     run.stderr,
-    new RegExp(`^ExportFailed: export ${EXPORT_ID} failed: datastream 42 has no data between 2024-01-01T00:00Z and 01:00Z \\(subscription paused\\)\\n$`),
+    new RegExp(`^ExportFailed: export ${EXPORT_ID} failed: datastream 42 has no data between 2024-01-01T00:00Z and 01:00Z \\(subscription paused\\) \\(request req_[0-9a-f]{16}\\)\\n$`),
   );
   assert.match(run.stdout, /The wait in the Temporal Web UI: http:\/\/localhost:\d+\/namespaces\/default\/workflows\/await-export-exp_/);
   await assertNothingLeftBehind(run);

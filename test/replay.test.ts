@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { temporal } from '@temporalio/proto';
 import { workflowBundle } from './helpers/temporal';
@@ -27,12 +28,27 @@ for (const [name, ending] of [
   ['failed', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED],
   ['timed-out', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED],
   ['long-wait', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED],
+  ['search-attributes', EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED],
 ] as const) {
   test(`the recorded ${name} history replays`, async () => {
     assert.equal(recorded(name).events?.at(-1)?.eventType, ending);
     await replay(name);
   });
 }
+
+test('the search-attributes history marks its patch, upserts the export id, then each status it saw', () => {
+  const upserted = (recorded('search-attributes').events ?? [])
+    .flatMap((e) => Object.entries(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+    .map(([name, payload]) => `${name}=${String(defaultPayloadConverter.fromPayload(payload))}`);
+  const exportId = /^TicksupplyExportId=(exp_[0-9a-f]{32})$/.exec(upserted[1] ?? '')?.[1];
+  assert.deepEqual(upserted, [
+    'TemporalChangeVersion=search-attributes',
+    `TicksupplyExportId=${exportId}`,
+    'TicksupplyExportStatus=queued',
+    'TicksupplyExportStatus=running',
+    'TicksupplyExportStatus=failed',
+  ]);
+});
 
 test('a history the code did not make fails replay with a determinism error', async () => {
   await assert.rejects(replay('altered-activity-type'), DeterminismViolationError);

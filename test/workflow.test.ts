@@ -9,10 +9,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { createDevServerEnv, createTimeSkippingEnv } from './helpers/temporal';
 import { historiesOfChain, startExportWaits, type ExportWaits } from './helpers/export-waits';
+import { hasExportSearchAttributes, startAwaitExport } from '../src/client';
 import {
+  ExportSearchAttribute,
   FailureType,
   awaitExportWorkflowId,
   exportStatusQuery,
@@ -21,6 +24,7 @@ import {
   type AwaitExportInput,
 } from '../src/shared';
 import { awaitExport } from '../src/workflows';
+import { nanosToIso } from '../src/workflows/details';
 import { exportPipeline } from './workflows/parent';
 
 /** A broken wait fails its test instead of hanging the suite (each takes a few real seconds). */
@@ -48,12 +52,27 @@ async function eventually(what: string, check: () => boolean | Promise<boolean>)
   assert.fail(`gave up waiting until ${what}`);
 }
 
+/** What the Web UI shows as the wait's current details. */
+async function currentDetailsOf(handle: WorkflowHandleWithFirstExecutionRunId): Promise<string | null | undefined> {
+  return (await handle.query(workflowMetadataQuery)).currentDetails;
+}
+
 /** Server start and close times of a closed wait, epoch ms. */
 async function startAndClose(handle: WorkflowHandleWithFirstExecutionRunId): Promise<{ startMs: number; closeMs: number }> {
   const { startTime, closeTime } = await handle.describe();
   assert.ok(closeTime !== undefined, 'the wait is still open');
   return { startMs: startTime.getTime(), closeMs: closeTime.getTime() };
 }
+
+test('nanosToIso renders int64 nanoseconds exactly, in UTC, with only the fraction digits it needs', () => {
+  assert.equal(nanosToIso('1704067200123456789'), '2024-01-01T00:00:00.123456789Z');
+  assert.equal(nanosToIso('1704067200000000000'), '2024-01-01T00:00:00Z');
+  assert.equal(nanosToIso('1704067200000500000'), '2024-01-01T00:00:00.0005Z');
+  assert.equal(nanosToIso('0'), '1970-01-01T00:00:00Z');
+  assert.equal(nanosToIso('-1'), '1969-12-31T23:59:59.999999999Z');
+  assert.equal(nanosToIso('9223372036854775807'), '2262-04-11T23:47:16.854775807Z');
+  assert.equal(nanosToIso('-9223372036854775808'), '1677-09-21T00:12:43.145224192Z');
+});
 
 describe('awaitExport on the time-skipping test server', () => {
   let waits: ExportWaits;
@@ -102,12 +121,17 @@ describe('awaitExport on the time-skipping test server', () => {
     });
     const failure = await failureOf(waits.withWorker(async (taskQueue) => (await start(taskQueue, { exportId })).result()));
 
+    // The request that saw `failed`: the message names it, as the Web UI's failure panel shows.
+    const requestId = waits.requestsFor(exportId).at(-1)?.requestId;
     assert.equal(failure.type, FailureType.ExportFailed);
     assert.equal(failure.nonRetryable, true);
-    assert.equal(failure.message, `export ${exportId} failed: ${reason}`);
-    const [details] = failure.details as [{ exportId: string; reason: string; job: { id: string; status: string; reason: string } }];
+    assert.equal(failure.message, `export ${exportId} failed: ${reason} (request ${requestId})`);
+    const [details] = failure.details as [
+      { exportId: string; reason: string; requestId: string; job: { id: string; status: string; reason: string } },
+    ];
     assert.equal(details.exportId, exportId);
     assert.equal(details.reason, reason);
+    assert.equal(details.requestId, requestId);
     assert.equal(details.job.id, exportId);
     assert.equal(details.job.status, 'failed');
     assert.equal(details.job.reason, reason);
@@ -119,19 +143,26 @@ describe('awaitExport on the time-skipping test server', () => {
 
     assert.equal(failure.type, FailureType.ExportCanceled);
     assert.equal(failure.nonRetryable, true);
-    assert.equal(failure.message, `export ${exportId} was canceled (the API gave no reason)`);
+    const requestId = waits.requestsFor(exportId).at(-1)?.requestId;
+    assert.equal(failure.message, `export ${exportId} was canceled (the API gave no reason; request ${requestId})`);
     const [details] = failure.details as [{ exportId: string; reason: null; job: { status: string } }];
     assert.deepEqual([details.exportId, details.reason, details.job.status], [exportId, null, 'canceled']);
   });
 
   test('deadline: fails with ExportTimedOut naming the last status, not before the deadline', LIMIT, async () => {
     const exportId = waits.emulator.createExport({ lifecycle: [{ status: 'queued' }] });
-    const { failure, times } = await waits.withWorker(async (taskQueue) => {
+    const { failure, times, history } = await waits.withWorker(async (taskQueue) => {
       const handle = await start(taskQueue, { exportId, timeout: '10m' });
-      return { failure: await failureOf(handle.result()), times: await startAndClose(handle) };
+      return { failure: await failureOf(handle.result()), times: await startAndClose(handle), history: await handle.fetchHistory() };
     });
 
     const deadline = new Date(times.startMs + 10 * 60_000).toISOString();
+    // The timer that waits out the deadline says what it is for in the Web UI.
+    const timer = history.events?.find((e) => e.timerStartedEventAttributes);
+    assert.equal(
+      timer?.userMetadata?.summary && defaultPayloadConverter.fromPayload(timer.userMetadata.summary),
+      `wait until the deadline ${deadline}, then read export ${exportId} once more`,
+    );
     assert.equal(failure.type, FailureType.ExportTimedOut);
     assert.equal(failure.message, `export ${exportId} reached the wait's deadline ${deadline} while still queued`);
     assert.deepEqual(failure.details, [{ exportId, lastStatus: 'queued', deadline }]);
@@ -164,6 +195,7 @@ describe('awaitExport on the time-skipping test server', () => {
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, new RegExp(`${exportId}.*404`));
     assert.equal(waits.requestsFor(exportId).length, 1);
+    assert.ok(failure.message.includes(`request ${waits.requestsFor(exportId)[0]?.requestId}`), failure.message);
     // Server time moves only when skipped: a retry would have skipped at least the 5 s interval.
     assert.ok(times.closeMs - times.startMs < 5_000, `took ${times.closeMs - times.startMs} ms of server time`);
   });
@@ -273,6 +305,78 @@ describe('awaitExport on the time-skipping test server', () => {
     assert.ok(state.statusSince !== undefined && !Number.isNaN(Date.parse(state.statusSince)), `statusSince ${state.statusSince}`);
   });
 
+  test('the current details show the export, its status since when, the polls and the deadline', LIMIT, async () => {
+    const { emulator } = waits;
+    const exportId = emulator.createExport({
+      datastreamId: 7,
+      startTime: '1704067200000000000',
+      endTime: '1704070800000500000',
+      lifecycle: [{ status: 'queued' }, { status: 'running', afterPolls: 1 }],
+    });
+    const { running, state, final } = await waits.withWorker(async (taskQueue) => {
+      const handle = await start(taskQueue, { exportId });
+      await eventually('the wait has seen running', async () => (await handle.query(exportStatusQuery)).status === 'running');
+      const running = await currentDetailsOf(handle);
+      const state = await handle.query(exportStatusQuery);
+      emulator.setStatus(exportId, 'succeeded');
+      await handle.result();
+      return { running, state, final: await currentDetailsOf(handle) };
+    });
+
+    const range = '- **Time range:** 2024-01-01T00:00:00Z to 2024-01-01T01:00:00.0005Z';
+    assert.equal(
+      running,
+      [
+        `- **Status:** running since ${state.statusSince}`,
+        `- **Export:** ${exportId}`,
+        '- **Datastream:** 7',
+        range,
+        '- **Polls answered:** 2, plus the retries of the pending poll',
+        `- **Deadline:** ${state.deadline}`,
+      ].join('\n'),
+    );
+    assert.match(final ?? '', /^- \*\*Status:\*\* succeeded since \S+Z\n/);
+    // No pending poll once the wait is over: every request is answered and counted.
+    const polls = waits.requestsFor(exportId).length;
+    assert.ok(final?.includes(`\n${range}\n- **Polls answered:** ${polls}\n`), final ?? 'no details');
+  });
+
+  test('before any status is read, the current details say so', LIMIT, async () => {
+    const exportId = waits.emulator.createExport();
+    waits.emulator.injectFault({ exportId, status: 503, times: Infinity });
+    const { details, deadline } = await waits.withWorker(async (taskQueue) => {
+      const handle = await start(taskQueue, { exportId });
+      await eventually('the first poll was refused', () => waits.requestsFor(exportId).length > 0);
+      const details = await currentDetailsOf(handle);
+      const { deadline } = await handle.query(exportStatusQuery);
+      await handle.terminate('test done');
+      return { details, deadline };
+    });
+
+    assert.equal(
+      details,
+      [
+        '- **Status:** not read yet',
+        `- **Export:** ${exportId}`,
+        '- **Polls answered:** 0, plus the retries of the pending poll',
+        `- **Deadline:** ${deadline}`,
+      ].join('\n'),
+    );
+  });
+
+  test('without the searchAttributes option a server that has none registered completes the wait and sets none', LIMIT, async () => {
+    const exportId = waits.emulator.createExport({ lifecycle: [{ status: 'queued' }, { status: 'succeeded', afterPolls: 1 }] });
+    const { result, attributes } = await waits.withWorker(async (taskQueue) => {
+      const handle = await startAwaitExport(waits.env.client, { exportId, initialInterval: '1s' }, { taskQueue });
+      return { result: await handle.result(), attributes: (await handle.describe()).typedSearchAttributes };
+    });
+
+    assert.equal(await hasExportSearchAttributes(waits.env.client), false);
+    assert.equal(result.job.status, 'succeeded');
+    assert.equal(attributes.get(ExportSearchAttribute.ExportId), undefined);
+    assert.equal(attributes.get(ExportSearchAttribute.ExportStatus), undefined);
+  });
+
   test('the pollNow signal polls at once instead of after the interval', LIMIT, async () => {
     const { emulator } = waits;
     const exportId = emulator.createExport({ lifecycle: [{ status: 'queued' }] });
@@ -349,7 +453,10 @@ describe('awaitExport on the dev server', () => {
   before(async () => {
     // The server suggests continue-as-new from this history length on (default: thousands).
     waits = await startExportWaits(() =>
-      createDevServerEnv({ extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=8'] }),
+      createDevServerEnv({
+        extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=8'],
+        searchAttributes: Object.values(ExportSearchAttribute),
+      }),
     );
   });
   after(async () => {
@@ -400,5 +507,48 @@ describe('awaitExport on the dev server', () => {
     assert.equal(result.polls, waits.requestsFor(exportId).length);
     assert.equal(state.deadline, new Date(startMs + 7 * DAY_MS).toISOString());
     assert.equal(state.polls, result.polls);
+  });
+
+  test('with searchAttributes on, a list query by status finds the waiting export, across continue-as-new', LIMIT, async () => {
+    const { env, emulator } = waits;
+    const exportId = emulator.createExport({ lifecycle: [{ status: 'queued' }] });
+    const listed = async (status: string): Promise<string[]> => {
+      const query = `TicksupplyExportStatus = '${status}' AND TicksupplyExportId = '${exportId}' AND ExecutionStatus = 'Running'`;
+      const ids: string[] = [];
+      for await (const execution of env.client.workflow.list({ query })) ids.push(execution.workflowId);
+      return ids;
+    };
+    const { queued, running, stillQueued, result, attributes, histories } = await waits.withWorker(async (taskQueue) => {
+      const handle = await startAwaitExport(
+        env.client,
+        { exportId, searchAttributes: true, initialInterval: '100ms', maximumInterval: '100ms' },
+        { taskQueue },
+      );
+      await eventually('the wait is listed as queued', async () => (await listed('queued')).length > 0);
+      const queued = await listed('queued');
+      emulator.setStatus(exportId, 'running');
+      await eventually('the wait is listed as running', async () => (await listed('running')).length > 0);
+      const running = await listed('running');
+      const stillQueued = await listed('queued');
+      emulator.setStatus(exportId, 'succeeded');
+      const result = await handle.result();
+      return { queued, running, stillQueued, result, attributes: (await handle.describe()).typedSearchAttributes, histories: await historiesOfChain(handle) };
+    });
+
+    assert.equal(await hasExportSearchAttributes(env.client), true);
+    assert.deepEqual(queued, [awaitExportWorkflowId(exportId)]);
+    assert.deepEqual(running, [awaitExportWorkflowId(exportId)]);
+    assert.deepEqual(stillQueued, []);
+    assert.equal(result.job.status, 'succeeded');
+    assert.equal(attributes.get(ExportSearchAttribute.ExportId), exportId);
+    assert.equal(attributes.get(ExportSearchAttribute.ExportStatus), 'succeeded');
+    assert.ok(histories.length >= 2, `expected continue-as-new, got ${histories.length} run(s)`);
+    // The id comes with the start; each status is upserted once, whatever the number of runs.
+    const upserted = histories
+      .flatMap((h) => h.events ?? [])
+      .flatMap((e) => Object.entries(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+      .filter(([name]) => name.startsWith('Ticksupply'))
+      .map(([name, payload]) => `${name}=${String(defaultPayloadConverter.fromPayload(payload))}`);
+    assert.deepEqual(upserted, ['TicksupplyExportStatus=queued', 'TicksupplyExportStatus=running', 'TicksupplyExportStatus=succeeded']);
   });
 });

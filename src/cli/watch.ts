@@ -10,13 +10,13 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   WorkflowFailedError,
-  WorkflowIdConflictPolicy,
   type Client,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
-import { FailureType, awaitExportWorkflowId, exportStatusQuery, type AwaitExportInput, type AwaitExportState } from '../shared';
+import { hasExportSearchAttributes, startAwaitExport } from '../client';
+import { FailureType, exportStatusQuery, type AwaitExportInput, type AwaitExportState } from '../shared';
 import type { awaitExport } from '../workflows';
 import { exitCodeOf } from './exit-codes';
 import { finalLine, progressKey, progressLine } from './format';
@@ -32,19 +32,19 @@ const QUERY_DEADLINE_MS = 2_000;
 /** `PENDING_ACTIVITY_STATE_STARTED` of `temporal.api.enums.v1.PendingActivityState`: an attempt is in flight. */
 const PENDING_ACTIVITY_STATE_STARTED = 2;
 
-/** Starts the `awaitExport` of one export, or attaches to the one already running for it. */
-export function startWait(
+/**
+ * Starts the `awaitExport` of one export, or attaches to the one already running for it. The wait
+ * keeps its search attributes up to date where the namespace has them registered (the embedded
+ * dev server does), unless `options.searchAttributes` says otherwise.
+ */
+export async function startWait(
   client: Client,
   taskQueue: string,
   exportId: string,
   options: Omit<AwaitExportInput, 'exportId'>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof awaitExport>> {
-  return client.workflow.start<typeof awaitExport>('awaitExport', {
-    taskQueue,
-    workflowId: awaitExportWorkflowId(exportId),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ ...options, exportId }],
-  });
+  const searchAttributes = options.searchAttributes ?? (await hasExportSearchAttributes(client));
+  return startAwaitExport(client, { ...options, exportId, searchAttributes }, { taskQueue });
 }
 
 /**

@@ -7,6 +7,10 @@
  * and sets its own `nextRetryDelay` from the cadence. The server runs those retries on its own
  * timers without writing history per attempt, so history grows by one activity (about six events)
  * per status change, not per poll.
+ *
+ * For the Web UI, the wait keeps its current details (status, since when, polls, deadline) and,
+ * when asked to, its search attributes up to date; the caller gives it a summary at start
+ * (`startAwaitExport` in src/client.ts).
  */
 import {
   ActivityFailure,
@@ -18,15 +22,19 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { RetryState, TimeoutType, msToNumber } from '@temporalio/common';
+import { RetryState, TimeoutType, msToNumber, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createActivities, GetExportJobInput, GetExportJobResult } from '../activities';
 import { resolveCadence, type ResolvedCadence } from '../cadence';
 import {
+  ExportSearchAttribute,
   FailureType,
   exportStatusQuery,
   pollNowSignal,
@@ -35,9 +43,9 @@ import {
   type AwaitExportInput,
   type AwaitExportResult,
   type AwaitExportState,
-  type ExportJob,
   type ExportStatus,
 } from '../shared';
+import { currentDetails } from './details';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -55,6 +63,11 @@ const FINAL_LOOK_MS = 60_000;
  * so only a flood of poll-now signals or updates gets here; the server's own limit is 51,200.
  */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 2_000;
+/**
+ * Marks histories made by code that upserts search attributes. A client may ask for them before
+ * every worker runs this code: a history an older worker began without them replays without them.
+ */
+const SEARCH_ATTRIBUTES_PATCH = 'search-attributes';
 
 export async function awaitExport(input: AwaitExportInput): Promise<AwaitExportResult> {
   const { exportId } = input;
@@ -62,6 +75,13 @@ export async function awaitExport(input: AwaitExportInput): Promise<AwaitExportR
   // What the wait knows so far; the query, the update, continue-as-new and the result read it.
   const progress = input.carried ?? freshProgress(timeoutMs);
   const deadlineMs = Date.parse(progress.deadline);
+  const searchAttributes = input.searchAttributes === true && patched(SEARCH_ATTRIBUTES_PATCH);
+  /** Shows `progress` in the Web UI; commands only when a search attribute changes. */
+  const publish = (): void => {
+    setCurrentDetails(currentDetails(exportId, progress));
+    if (searchAttributes) upsertChangedSearchAttributes(exportId, progress.job?.status);
+  };
+  publish();
 
   // Poll-now bookkeeping: `requested` counts requests, `started` is the count the running poll
   // was started after, `answered` the count the last recorded answer was started after.
@@ -121,16 +141,18 @@ export async function awaitExport(input: AwaitExportInput): Promise<AwaitExportR
         // The server gives up early when the next retry would land after the deadline; wait out the
         // rest so that the final look happens at the deadline, never before.
         const restMs = deadlineMs - workflowNow();
-        if (restMs > 0) await unlessPolledNow(() => sleep(restMs));
+        const summary = `wait until the deadline ${progress.deadline}, then read export ${exportId} once more`;
+        if (restMs > 0) await unlessPolledNow(() => sleep(restMs, { summary }));
         continue;
       }
       if (answer === undefined) continue;
 
       record(progress, answer);
+      publish();
       const { job } = answer;
       if (isTerminal(job.status)) {
         pollNow.answered = pollNow.requested;
-        return outcome(progress, job);
+        return outcome(progress, answer);
       }
       pollNow.answered = pollNow.started;
       if (atDeadline) throw timedOut(exportId, progress, undefined);
@@ -212,6 +234,23 @@ function stateOf(exportId: string, progress: AwaitExportCarried): AwaitExportSta
   };
 }
 
+/**
+ * Upserts the search attributes that differ from what the workflow's own say: at most one command
+ * per status change. What a run inherits (from its start options or across continue-as-new)
+ * counts, so an unchanged status is never upserted twice.
+ */
+function upsertChangedSearchAttributes(exportId: string, status: ExportStatus | undefined): void {
+  const current = workflowInfo().typedSearchAttributes;
+  const changes: SearchAttributeUpdatePair[] = [];
+  if (current.get(ExportSearchAttribute.ExportId) !== exportId) {
+    changes.push({ key: ExportSearchAttribute.ExportId, value: exportId });
+  }
+  if (status !== undefined && current.get(ExportSearchAttribute.ExportStatus) !== status) {
+    changes.push({ key: ExportSearchAttribute.ExportStatus, value: status });
+  }
+  if (changes.length > 0) upsertSearchAttributes(changes);
+}
+
 /** Counts the poll's requests and notes a status change with the time the activity saw it. */
 function record(progress: AwaitExportCarried, answer: GetExportJobResult): void {
   progress.polls += answer.attempts;
@@ -226,16 +265,25 @@ function isTerminal(status: ExportStatus): boolean {
   return status === 'succeeded' || status === 'failed' || status === 'canceled';
 }
 
-/** The result for `succeeded`; throws the failure a caller branches on for `failed` / `canceled`. */
-function outcome(progress: AwaitExportCarried, job: ExportJob): AwaitExportResult {
+/**
+ * The result for `succeeded`; throws the failure a caller branches on for `failed` / `canceled`,
+ * its message naming the reason and the request that reported it (what the Web UI's failure panel
+ * shows).
+ */
+function outcome(progress: AwaitExportCarried, { job, requestId }: GetExportJobResult): AwaitExportResult {
   const reason = job.reason ?? null;
   if (job.status === 'failed' || job.status === 'canceled') {
     const failed = job.status === 'failed';
+    const notes: string[] = [];
+    if (reason === null) notes.push('the API gave no reason');
+    if (requestId !== undefined) notes.push(`request ${requestId}`);
     throw ApplicationFailure.create({
       type: failed ? FailureType.ExportFailed : FailureType.ExportCanceled,
       nonRetryable: true,
-      message: `export ${job.id} ${failed ? 'failed' : 'was canceled'}${reason === null ? ' (the API gave no reason)' : `: ${reason}`}`,
-      details: [{ exportId: job.id, reason, job }],
+      message:
+        `export ${job.id} ${failed ? 'failed' : 'was canceled'}${reason === null ? '' : `: ${reason}`}` +
+        (notes.length === 0 ? '' : ` (${notes.join('; ')})`),
+      details: [{ exportId: job.id, reason, job, requestId: requestId ?? null }],
     });
   }
   return {
