@@ -4,11 +4,15 @@
  */
 import { delayBench } from './delay';
 import { historyBench } from './history';
+import { overheadBench } from './overhead';
+import { thousandBench } from './thousand';
 import { describeMachine, machineLine, type Machine } from './lib/report';
 
 const BENCHMARKS: Record<string, (machine: Machine) => Promise<void>> = {
   history: historyBench,
   delay: delayBench,
+  thousand: thousandBench,
+  overhead: overheadBench,
 };
 
 async function main(): Promise<void> {

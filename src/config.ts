@@ -11,9 +11,13 @@
  * | `TICKSUPPLY_METRICS_PORT` | (off) | serve Prometheus metrics at `http://<host>:<port>/metrics` |
  * | `TICKSUPPLY_METRICS_HOST` | `127.0.0.1` | IP address the metrics endpoint binds |
  * | `TICKSUPPLY_WORKFLOW_BUNDLE` | `workflow-bundle.js` beside the compiled worker, if present | prebuilt workflow code |
+ * | `TICKSUPPLY_RATE_LIMIT_PER_MINUTE` | `200` | the account's requests a minute, all keys together |
+ * | `TICKSUPPLY_RATE_LIMIT_PER_HOUR` | `10000` | the account's requests an hour, all keys together |
+ * | `TICKSUPPLY_BUDGET_SHARE` | `0.8` | fraction of the account's limits the waits may use, in (0, 1] |
  * | `TEMPORAL_*` | `localhost:7233`, namespace `default` | Temporal's standard client configuration |
  *
- * An empty variable counts as unset.
+ * An empty variable counts as unset. Every worker of a task queue must run with the same three
+ * budget variables: see `taskQueueActivitiesPerSecond`.
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -42,6 +46,46 @@ export interface WorkerConfig {
   metricsBindAddress: string | undefined;
   /** Absolute path of a prebuilt workflow bundle named by `TICKSUPPLY_WORKFLOW_BUNDLE`. */
   workflowBundlePath: string | undefined;
+  budget: AccountBudget;
+}
+
+/** The Ticksupply account's request limits (API reference §5) and the part of them waits may spend. */
+export interface AccountBudget {
+  /** Requests a minute the account allows, shared by all its keys. */
+  perMinute: number;
+  /** Requests an hour the account allows, shared by all its keys. */
+  perHour: number;
+  /** Fraction of the limits the waits may use; the rest is left to the account's other API use. */
+  share: number;
+}
+
+/**
+ * The documented limits, 200 a minute and 10,000 an hour, of which the waits take 80 %: creating,
+ * downloading and cancelling exports, from any key of the account, keep a fifth.
+ */
+export const DEFAULT_BUDGET: Readonly<AccountBudget> = { perMinute: 200, perHour: 10_000, share: 0.8 };
+
+/**
+ * API requests per second the waits may make together: the budget's share of the slower of the two
+ * sustained rates (with the defaults 0.8 × 10,000 / 3,600 s ≈ 2.22/s, 8,000 an hour).
+ *
+ * A wait polls by retrying one activity, and each attempt is an activity task of the task queue,
+ * so the worker sets this as `maxTaskQueueActivitiesPerSecond`: the Temporal server then paces
+ * every attempt of every wait, for all workers of the task queue together. A backlog is served in
+ * order and a wait has at most one task in it, so under a tight budget every wait is polled about
+ * once per (pending waits / rate) seconds: polls slow down evenly and none starves.
+ *
+ * The server keeps the value sent by the latest activity poll: workers with different budgets on
+ * one task queue overrule each other, and a worker that sends none lifts the limit. Give every
+ * worker the same variables, or pin the rate on the server, which then overrides the workers':
+ * `temporal task-queue config set --task-queue-type activity --queue-rps-limit <rate>`. The rate
+ * holds per task queue: waits of one account on several task queues must split the share (0.4
+ * each for two). Dispatch can run ahead in a short burst (a few tasks, and about 20 on a task queue
+ * whose pollers have not brought the rate yet), which the account's minute bucket of 200 absorbs;
+ * should a 429 come anyway, the poll is retried after its `Retry-After` and the wait goes on.
+ */
+export function taskQueueActivitiesPerSecond(budget: AccountBudget): number {
+  return budget.share * Math.min(budget.perMinute / 60, budget.perHour / 3_600);
 }
 
 /**
@@ -50,15 +94,9 @@ export interface WorkerConfig {
  */
 export const workerTuning = {
   /**
-   * Polls per second for the whole task queue, enforced by the Temporal server across all workers.
-   * The account allows 10,000 requests an hour (≈ 2.8/s) shared by all its keys; 2/s (7,200 an
-   * hour) leaves about a quarter of that for creating and downloading exports. Activity retries,
-   * which is how a wait polls, count too.
-   */
-  maxTaskQueueActivitiesPerSecond: 2,
-  /**
-   * An attempt holds a slot for at most the client's 10 s request timeout; at 2 attempts a second,
-   * 20 slots are never all busy, while a stalled API cannot tie up more than 20 sockets.
+   * An attempt holds a slot for at most the client's 10 s request timeout; at the default budget's
+   * 2.2 attempts a second, 20 slots are rarely all busy, while a stalled API cannot tie up
+   * more than 20 sockets. (The task queue's rate comes from the budget: `createExportWorker`.)
    */
   maxConcurrentActivityTaskExecutions: 20,
   /** Lets a request in flight at shutdown finish (or hit its own 10 s timeout) instead of being cancelled. */
@@ -87,6 +125,12 @@ function isHttpUrl(value: string): boolean {
 function isFile(file: string): boolean {
   return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
 }
+
+const positiveInteger = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a positive whole number of requests')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be a positive whole number of requests'));
 
 // Messages never quote the input: the API key must not appear even when it is set by mistake in
 // another variable.
@@ -120,6 +164,14 @@ const envSchema = z.object({
     .transform((file) => path.resolve(file))
     .refine(isFile, 'names no file (build one with npm run build)')
     .optional(),
+  TICKSUPPLY_RATE_LIMIT_PER_MINUTE: positiveInteger.default(DEFAULT_BUDGET.perMinute),
+  TICKSUPPLY_RATE_LIMIT_PER_HOUR: positiveInteger.default(DEFAULT_BUDGET.perHour),
+  TICKSUPPLY_BUDGET_SHARE: z
+    .string()
+    .regex(/^(0?\.\d+|1(\.0*)?)$/, 'must be a fraction in (0, 1], such as 0.8')
+    .transform(Number)
+    .pipe(z.number().gt(0, 'must be a fraction in (0, 1], such as 0.8'))
+    .default(DEFAULT_BUDGET.share),
 });
 
 /** `host:port`, with the host a name, an IPv4 address or a bracketed IPv6 address. */
@@ -170,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     logLevel: vars.TICKSUPPLY_LOG_LEVEL,
     metricsBindAddress: vars.TICKSUPPLY_METRICS_PORT === undefined ? undefined : `${metricsHost}:${vars.TICKSUPPLY_METRICS_PORT}`,
     workflowBundlePath: vars.TICKSUPPLY_WORKFLOW_BUNDLE,
+    budget: {
+      perMinute: vars.TICKSUPPLY_RATE_LIMIT_PER_MINUTE,
+      perHour: vars.TICKSUPPLY_RATE_LIMIT_PER_HOUR,
+      share: vars.TICKSUPPLY_BUDGET_SHARE,
+    },
   };
 }
 

@@ -18,7 +18,17 @@ import {
   type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig, secretsOf, workerTuning, type WorkerConfig } from './config';
+import {
+  CONFIG_ERROR_EXIT_CODE,
+  ConfigError,
+  DEFAULT_BUDGET,
+  loadConfig,
+  secretsOf,
+  taskQueueActivitiesPerSecond,
+  workerTuning,
+  type AccountBudget,
+  type WorkerConfig,
+} from './config';
 import { TicksupplyClient } from './ticksupply';
 
 /** Entry of the workflow code: `src/workflows/index.ts` from source, `workflows/index.js` once compiled. */
@@ -39,11 +49,20 @@ export interface ExportWorkerOptions {
    * code is bundled from source at startup, which takes seconds and is meant for development.
    */
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * The account's limits as the task queue must keep them, in real time; sets the task queue's
+   * activity rate (`taskQueueActivitiesPerSecond`). Every worker of the task queue must pass the same.
+   * @default DEFAULT_BUDGET
+   */
+  budget?: AccountBudget;
 }
 
-/** A worker for `awaitExport` and its activities, tuned by `workerTuning`; call `run()` on it. */
+/**
+ * A worker for `awaitExport` and its activities, tuned by `workerTuning` and paced by the budget;
+ * call `run()` on it.
+ */
 export async function createExportWorker(options: ExportWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, client } = options;
+  const { connection, namespace, taskQueue, client, budget = DEFAULT_BUDGET } = options;
   const { logger } = Runtime.instance();
   const workflowBundle =
     options.workflowBundle ?? (existsSync(PREBUILT_WORKFLOW_BUNDLE) ? { codePath: PREBUILT_WORKFLOW_BUNDLE } : undefined);
@@ -56,6 +75,8 @@ export async function createExportWorker(options: ExportWorkerOptions): Promise<
   }
   return Worker.create({
     ...workerTuning,
+    // Also turns off eager activity dispatch, which would hand out first attempts past the limit.
+    maxTaskQueueActivitiesPerSecond: taskQueueActivitiesPerSecond(budget),
     connection,
     namespace,
     taskQueue,
@@ -111,6 +132,8 @@ async function run(config: WorkerConfig, logger: DefaultLogger): Promise<void> {
     namespace,
     taskQueue: config.taskQueue,
     ticksupplyBaseUrl: config.ticksupply.baseUrl,
+    budget: config.budget,
+    taskQueueActivitiesPerSecond: taskQueueActivitiesPerSecond(config.budget),
     metricsEndpoint: config.metricsBindAddress === undefined ? undefined : `http://${config.metricsBindAddress}/metrics`,
   });
   const connection = await NativeConnection.connect(connectionOptions).catch((error: unknown) => {
@@ -123,6 +146,7 @@ async function run(config: WorkerConfig, logger: DefaultLogger): Promise<void> {
       namespace,
       taskQueue: config.taskQueue,
       client: new TicksupplyClient(config.ticksupply),
+      budget: config.budget,
       ...(config.workflowBundlePath === undefined ? {} : { workflowBundle: { codePath: config.workflowBundlePath } }),
     });
     // Resolves once a shutdown signal (SIGINT, SIGTERM, SIGQUIT, SIGUSR2: the Runtime's default

@@ -31,7 +31,7 @@ const THREE_POLL_LIFECYCLE: ExportScript['lifecycle'] = [
   { status: 'running', afterPolls: 1 },
   { status: 'succeeded', afterPolls: 2 },
 ];
-/** Short intervals so that a test waits about a second; the task queue's 2 polls/s still apply. */
+/** Short intervals so that a test waits about a second; the task queue's budget of about 2.2 polls/s still applies. */
 const FAST_CADENCE = { initialInterval: '200ms', maximumInterval: '500ms' } as const;
 
 after(() => rmSync(SCRATCH, { recursive: true, force: true }));
@@ -113,6 +113,7 @@ describe('loadConfig', () => {
         logLevel: 'INFO',
         metricsBindAddress: undefined,
         workflowBundlePath: undefined,
+        budget: { perMinute: 200, perHour: 10_000, share: 0.8 },
       },
     );
   });
