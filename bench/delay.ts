@@ -29,6 +29,7 @@ import {
   type BenchWorker,
   type Strategy,
 } from './lib/harness';
+import { logDecades, writeChart, type ChartSpec } from './lib/chart';
 import { formatDuration, formatTable, mean, percentile, writeArtifact, type Machine } from './lib/report';
 
 /**
@@ -248,6 +249,48 @@ function printTables(summary: Summary[], samples: Sample[]): void {
   );
 }
 
+/** One point per job length and strategy; a grey line joins the three strategies of a job. */
+function delayChart(summary: readonly Summary[]): ChartSpec {
+  const variants = Object.values(VARIANT_LABELS);
+  const points = summary.map((s) => ({
+    job: formatDuration(s.jobMs),
+    strategy: VARIANT_LABELS[s.variant],
+    ours: s.variant === 'awaitExport',
+    requests: s.requests,
+    delayS: s.delayP95Ms / 1000,
+  }));
+  const requests = points.map((p) => p.requests);
+  const delaysS = points.map((p) => p.delayS);
+  return {
+    title: {
+      text: 'API requests per export vs p95 detection delay',
+      subtitle: ['Per job length (labelled at ours); dev server,', 'time-compressed, figures in job time.'],
+    },
+    data: { values: points },
+    width: 560,
+    height: 380,
+    encoding: {
+      x: { field: 'requests', type: 'quantitative', ...logDecades(Math.min(...requests), Math.max(...requests)), title: 'API requests per export, mean (log scale)' },
+      y: { field: 'delayS', type: 'quantitative', ...logDecades(Math.min(...delaysS), Math.max(...delaysS)), title: 'p95 detection delay, s (log scale)' },
+    },
+    layer: [
+      { mark: { type: 'line', color: '#bbb', strokeWidth: 1 }, encoding: { detail: { field: 'job', type: 'nominal' }, order: { field: 'requests' } } },
+      {
+        mark: { type: 'point', filled: true, size: 90, opacity: 1 },
+        encoding: {
+          color: { field: 'strategy', type: 'nominal', sort: variants, title: null, legend: { orient: 'top-left', labelLimit: 300, fillColor: 'white' } },
+          shape: { field: 'strategy', type: 'nominal', sort: variants },
+        },
+      },
+      {
+        transform: [{ filter: 'datum.ours' }],
+        mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontWeight: 'bold' },
+        encoding: { text: { field: 'job' } },
+      },
+    ],
+  };
+}
+
 export async function delayBench(machine: Machine): Promise<void> {
   const samples = await withEnv(createBenchDevServer, async (env) =>
     (await Promise.all(JOBS.map((job) => measureJob(env, job)))).flat(),
@@ -262,5 +305,5 @@ export async function delayBench(machine: Machine): Promise<void> {
     summary,
     samples,
   });
-  console.log(`raw figures: ${file}`);
+  console.log(`raw figures: ${file}; chart: ${await writeChart('delay', delayChart(summary))}`);
 }

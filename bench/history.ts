@@ -23,6 +23,7 @@ import {
   withEnv,
   type Strategy,
 } from './lib/harness';
+import { logDecades, writeChart, type ChartSpec } from './lib/chart';
 import { formatDuration, formatTable, writeArtifact, type Machine } from './lib/report';
 
 const WAITS_MS = [60_000, 3_600_000, 86_400_000];
@@ -30,6 +31,7 @@ const STRATEGIES: readonly Strategy[] = ['awaitExport', 'plainLoop', 'activityRe
 /** Temporal's polling sample retries every minute; it is also `awaitExport`'s ceiling. */
 const RETRY_INTERVAL_MS = msToNumber(DEFAULT_CADENCE.maximumInterval);
 const DEV_SERVER_SCALE = 10;
+const TIME_SKIPPING_SERVER = 'time-skipping test server';
 
 interface HistoryRow {
   server: string;
@@ -90,9 +92,44 @@ async function measure(env: TestWorkflowEnvironment, server: string, waitsMs: nu
   }
 }
 
+/** The time-skipping server's rows (every wait length); the dev server only cross-checks the shortest. */
+function historyChart(rows: readonly HistoryRow[]): ChartSpec {
+  const strategies = STRATEGIES.map((s) => STRATEGY_LABELS[s]);
+  const shown = rows.filter((r) => r.server === TIME_SKIPPING_SERVER);
+  return {
+    title: {
+      text: 'History events per export, by wait length',
+      subtitle: ['Time-skipping test server, default cadence;', 'activity-retry polling every minute.'],
+    },
+    data: {
+      values: shown.map((r) => ({ wait: formatDuration(r.waitMs), strategy: STRATEGY_LABELS[r.strategy], events: r.events })),
+    },
+    width: 560,
+    height: 320,
+    encoding: {
+      x: { field: 'wait', type: 'ordinal', sort: WAITS_MS.map(formatDuration), title: 'wait', axis: { labelAngle: 0 } },
+      xOffset: { field: 'strategy', type: 'nominal', sort: strategies },
+      y: {
+        field: 'events',
+        type: 'quantitative',
+        // From 1, so that a short bar still reads as a count; room above the tallest bar for its label.
+        ...logDecades(1, Math.max(...shown.map((r) => r.events)) * 2),
+        // Stacking would start every bar at 0, which a log scale cannot show.
+        stack: null,
+        title: 'history events (log scale)',
+      },
+      color: { field: 'strategy', type: 'nominal', sort: strategies, title: null, legend: { orient: 'top-left', labelLimit: 300, fillColor: 'white' } },
+    },
+    layer: [
+      { mark: 'bar' },
+      { mark: { type: 'text', baseline: 'bottom', dy: -3 }, encoding: { text: { field: 'events', format: ',' }, color: { value: 'black' } } },
+    ],
+  };
+}
+
 export async function historyBench(machine: Machine): Promise<void> {
   const rows = [
-    ...(await withEnv(createTimeSkippingEnv, (env) => measure(env, 'time-skipping test server', WAITS_MS, 1))),
+    ...(await withEnv(createTimeSkippingEnv, (env) => measure(env, TIME_SKIPPING_SERVER, WAITS_MS, 1))),
     ...(await withEnv(createBenchDevServer, (env) => measure(env, `dev server, ×${DEV_SERVER_SCALE} compressed`, [60_000], DEV_SERVER_SCALE))),
   ];
   const notFinished = rows.filter((r) => r.status !== 'succeeded');
@@ -129,5 +166,5 @@ export async function historyBench(machine: Machine): Promise<void> {
     retryIntervalMs: RETRY_INTERVAL_MS,
     rows,
   });
-  console.log(`raw figures: ${file}`);
+  console.log(`raw figures: ${file}; chart: ${await writeChart('history', historyChart(rows))}`);
 }

@@ -15,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AccountBudget } from '../src/config';
 import { startEmulator } from '../src/emulator';
 import type { awaitExport } from '../src/workflows';
+import { writeChart, type ChartSpec } from './lib/chart';
 import { createBenchDevServer, withEnv } from './lib/harness';
 import { formatTable, writeArtifact, type Machine } from './lib/report';
 import { startBenchWorker } from './worker-process';
@@ -122,6 +123,36 @@ async function measure(env: TestWorkflowEnvironment, waits: number): Promise<Lev
   }
 }
 
+/** Throughput and its CPU cost side by side, one bar per number of waits. */
+function overheadChart(levels: readonly Level[]): ChartSpec {
+  return {
+    title: {
+      text: 'Worker overhead, polling as fast as the server allows',
+      subtitle: ['One worker process, dev server, emulator answering', 'at once; all on one machine.'],
+    },
+    data: {
+      values: levels.flatMap((l) => [
+        { waits: l.waits, measure: 'polls per second', value: l.pollsPerSecond, label: l.pollsPerSecond.toFixed(0) },
+        { waits: l.waits, measure: 'worker CPU per poll, ms', value: l.workerCpuMsPerPoll, label: l.workerCpuMsPerPoll.toFixed(1) },
+      ]),
+    },
+    facet: { column: { field: 'measure', type: 'nominal', title: null, header: { labelFontSize: 13 } } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 240,
+      height: 240,
+      encoding: {
+        x: { field: 'waits', type: 'ordinal', title: 'waits polling at once', axis: { labelAngle: 0 } },
+        y: { field: 'value', type: 'quantitative', title: null },
+      },
+      layer: [
+        { mark: { type: 'bar', color: '#4c78a8' } },
+        { mark: { type: 'text', baseline: 'bottom', dy: -3 }, encoding: { text: { field: 'label' } } },
+      ],
+    },
+  };
+}
+
 export async function overheadBench(machine: Machine): Promise<void> {
   const levels = await withEnv(createBenchDevServer, async (env) => {
     const measured: Level[] = [];
@@ -160,5 +191,5 @@ export async function overheadBench(machine: Machine): Promise<void> {
     cadence: BUSY_CADENCE,
     levels,
   });
-  console.log(`raw figures: ${file}`);
+  console.log(`raw figures: ${file}; chart: ${await writeChart('overhead', overheadChart(levels))}`);
 }

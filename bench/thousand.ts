@@ -20,6 +20,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_BUDGET, taskQueueActivitiesPerSecond, type AccountBudget } from '../src/config';
 import { startEmulator, type Emulator } from '../src/emulator';
 import type { awaitExport } from '../src/workflows';
+import { writeChart, type ChartSpec } from './lib/chart';
 import { createBenchDevServer, scaledCadence, withEnv } from './lib/harness';
 import { formatDuration, formatTable, percentile, writeArtifact, type Machine } from './lib/report';
 import { startBenchWorker } from './worker-process';
@@ -161,6 +162,42 @@ async function runWaits(env: TestWorkflowEnvironment, emulator: Emulator, taskQu
   };
 }
 
+/** Requests admitted in each account minute, against the account's limit and the budget's rate. */
+function thousandChart(admittedPerMinute: readonly number[], budgetPerHour: number): ChartSpec {
+  const lines = [
+    { label: `account limit, ${DEFAULT_BUDGET.perMinute}/min`, requests: DEFAULT_BUDGET.perMinute },
+    { label: `budget, ${DEFAULT_BUDGET.share * 100} % of ${DEFAULT_BUDGET.perHour.toLocaleString('en-US')}/h: ${(budgetPerHour / 60).toFixed(0)}/min`, requests: budgetPerHour / 60 },
+  ];
+  return {
+    title: {
+      text: `API requests per account minute, ${WAITS.toLocaleString('en-US')} waits`,
+      subtitle: [`One worker, dev server; account time ×${TIME_SCALE}.`, 'Requests the emulator admitted.'],
+    },
+    width: 560,
+    height: 300,
+    layer: [
+      {
+        data: { values: admittedPerMinute.map((requests, minute) => ({ minute, requests })) },
+        mark: { type: 'bar', color: '#4c78a8' },
+        encoding: {
+          x: { field: 'minute', type: 'ordinal', title: 'account minute since the first start', axis: { labelAngle: 0 } },
+          y: { field: 'requests', type: 'quantitative', title: 'requests admitted' },
+        },
+      },
+      {
+        data: { values: lines },
+        layer: [
+          { mark: { type: 'rule', strokeDash: [6, 4], color: '#e45756' }, encoding: { y: { field: 'requests', type: 'quantitative' } } },
+          {
+            mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -3, color: '#e45756' },
+            encoding: { y: { field: 'requests', type: 'quantitative' }, x: { value: { expr: 'width' } }, text: { field: 'label' } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export async function thousandBench(machine: Machine): Promise<void> {
   const budget: AccountBudget = {
     perMinute: DEFAULT_BUDGET.perMinute * TIME_SCALE,
@@ -188,6 +225,7 @@ export async function thousandBench(machine: Machine): Promise<void> {
   const turnBoundMs = (WAITS / budgetRate) * 1000 + MINUTE_MS;
   const admitted = admittedAt(emulator);
   const gaps = records.map((r) => r.longestGapMs);
+  const perMinuteCounts = perMinute(admitted, startedAt);
   const summary = {
     waits: WAITS,
     completed,
@@ -249,8 +287,9 @@ export async function thousandBench(machine: Machine): Promise<void> {
     budget: DEFAULT_BUDGET,
     jobMs: JOB_MS,
     summary,
-    admittedPerAccountMinute: perMinute(admitted, startedAt),
+    admittedPerAccountMinute: perMinuteCounts,
     waits: records,
   });
-  console.log(`raw figures: ${file}`);
+  const chart = await writeChart('thousand', thousandChart(perMinuteCounts, summary.budgetPerHour));
+  console.log(`raw figures: ${file}; chart: ${chart}`);
 }
