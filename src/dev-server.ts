@@ -118,7 +118,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 /** Ports free on 127.0.0.1 right now, all distinct. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   try {
     return await Promise.all(

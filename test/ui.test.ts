@@ -7,12 +7,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { startAwaitExport } from '../src/client';
+import { freePorts } from '../src/dev-server';
 import { ExportSearchAttribute, exportStatusQuery } from '../src/shared';
 import { startExportWaits, type ExportWaits } from './helpers/export-waits';
 import { createDevServerEnv } from './helpers/temporal';
@@ -32,14 +32,6 @@ const SCREENSHOTS = path.resolve(__dirname, '..', '.artifacts', 'screenshots');
 /** The UI is a single-page app that loads, then queries the server: wait for text, generously. */
 const UI_TIMEOUT_MS = 30_000;
 const NAMESPACE = 'default';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Retries `check` (real time, bounded) until it holds. */
 async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -67,7 +59,7 @@ describe('the Temporal Web UI', () => {
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/setup.sh --browser' as root`);
-    const uiPort = await freePort();
+    const [uiPort] = await freePorts(1);
     uiUrl = `http://127.0.0.1:${uiPort}`;
     waits = await startExportWaits(() =>
       createDevServerEnv({ ip: '127.0.0.1', ui: true, uiPort, searchAttributes: Object.values(ExportSearchAttribute) }),

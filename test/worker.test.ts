@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from '../src/config';
+import { freePorts } from '../src/dev-server';
 import { startEmulator, type Emulator, type ExportScript } from '../src/emulator';
 import { awaitExportWorkflowId, DEFAULT_TASK_QUEUE, type AwaitExportResult } from '../src/shared';
 import type { awaitExport } from '../src/workflows';
@@ -89,14 +89,6 @@ function startWorker(env: Record<string, string>): WorkerProcess {
 /** Only what the test sets, so that the developer's own TEMPORAL_* or TICKSUPPLY_* cannot interfere. */
 function baseEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '', TEMPORAL_CONFIG_FILE: NO_TEMPORAL_CONFIG_FILE, ...env };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('loadConfig', () => {
@@ -253,7 +245,7 @@ describe('worker process', { timeout: 240_000 }, () => {
 
   test('from source: runs a wait end to end, serves Prometheus metrics, logs JSON lines without the key, exits 0 on SIGTERM', async () => {
     const taskQueue = `worker-${randomUUID()}`;
-    const metricsPort = await freePort();
+    const [metricsPort] = await freePorts(1);
     const worker = startWorker(
       workerEnv(taskQueue, { TICKSUPPLY_METRICS_PORT: String(metricsPort), TICKSUPPLY_LOG_LEVEL: 'debug' }),
     );
