@@ -135,6 +135,11 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
+/** One port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0] as number;
+}
+
 /**
  * Two servers on one SQLite file corrupt each other's state, so the file is taken with a lock
  * naming this process and, once started, the server. A lock whose processes are all gone is taken

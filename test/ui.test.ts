@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
 import { startAwaitExport } from '../src/client';
-import { freePorts } from '../src/dev-server';
+import { freePort } from '../src/dev-server';
 import { ExportSearchAttribute, exportStatusQuery } from '../src/shared';
 import { startExportWaits, type ExportWaits } from './helpers/export-waits';
 import { createDevServerEnv } from './helpers/temporal';
@@ -59,7 +59,7 @@ describe('the Temporal Web UI', () => {
 
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run 'bash scripts/setup.sh --browser' as root`);
-    const [uiPort] = await freePorts(1);
+    const uiPort = await freePort();
     uiUrl = `http://127.0.0.1:${uiPort}`;
     waits = await startExportWaits(() =>
       createDevServerEnv({ ip: '127.0.0.1', ui: true, uiPort, searchAttributes: Object.values(ExportSearchAttribute) }),

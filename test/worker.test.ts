@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CONFIG_ERROR_EXIT_CODE, ConfigError, loadConfig } from '../src/config';
-import { freePorts } from '../src/dev-server';
+import { freePort } from '../src/dev-server';
 import { startEmulator, type Emulator, type ExportScript } from '../src/emulator';
 import { awaitExportWorkflowId, DEFAULT_TASK_QUEUE, type AwaitExportResult } from '../src/shared';
 import type { awaitExport } from '../src/workflows';
@@ -245,7 +245,7 @@ describe('worker process', { timeout: 240_000 }, () => {
 
   test('from source: runs a wait end to end, serves Prometheus metrics, logs JSON lines without the key, exits 0 on SIGTERM', async () => {
     const taskQueue = `worker-${randomUUID()}`;
-    const [metricsPort] = await freePorts(1);
+    const metricsPort = await freePort();
     const worker = startWorker(
       workerEnv(taskQueue, { TICKSUPPLY_METRICS_PORT: String(metricsPort), TICKSUPPLY_LOG_LEVEL: 'debug' }),
     );
