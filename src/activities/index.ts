@@ -12,7 +12,7 @@ import {
   TicksupplyApiError,
   TicksupplyContractError,
   TicksupplyError,
-  TicksupplyResponseError,
+  TicksupplyHttpError,
   type ExportJob,
   type ExportStatus,
   type TicksupplyClient,
@@ -83,7 +83,7 @@ function toActivityError(error: unknown, cancellation: AbortSignal): unknown {
 
   if (error instanceof InvalidExportIdError) return fail(FailureType.InvalidExportId, true);
   if (error instanceof TicksupplyContractError) return fail(FailureType.ExportContractViolation, true);
-  if (error instanceof TicksupplyApiError || error instanceof TicksupplyResponseError) {
+  if (error instanceof TicksupplyHttpError) {
     // The status decides, whatever the body: a proxy's HTML 404 is as permanent as the API's own.
     const { status, retryAfterMs } = error;
     if (status >= 200 && status < 300) return fail(RetryableFailureType.Response, false, retryAfterMs);

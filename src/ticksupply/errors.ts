@@ -72,18 +72,31 @@ export interface ResponseDetails {
   rawBody: string;
 }
 
-/** A non-2xx answer carrying JSON, normally the API's `{"error":{code,message,details}}`. */
-export class TicksupplyApiError extends TicksupplyError {
-  override readonly name = 'TicksupplyApiError';
+/** An answer arrived: what every error about a received response carries. */
+export abstract class TicksupplyHttpError extends TicksupplyError {
   declare readonly status: number;
+  /** Delay the server asked for, in ms; see {@link ResponseDetails.retryAfterMs}. */
+  readonly retryAfterMs: number | undefined;
+  readonly rateLimit: RateLimitInfo;
+  /** The body as received (key redacted), cut to `RAW_BODY_LIMIT` characters. */
+  readonly rawBody: string;
+
+  constructor(context: RequestContext & ResponseDetails, why: string, options?: ErrorOptions) {
+    super(context, why, options);
+    this.retryAfterMs = context.retryAfterMs;
+    this.rateLimit = context.rateLimit;
+    this.rawBody = context.rawBody;
+  }
+}
+
+/** A non-2xx answer carrying JSON, normally the API's `{"error":{code,message,details}}`. */
+export class TicksupplyApiError extends TicksupplyHttpError {
+  override readonly name = 'TicksupplyApiError';
   /** The API's error code (`not_found`, `rate_limited`, …); open-ended, absent when the JSON has none. */
   readonly code: string | undefined;
   /** The API's human-readable message; may change between API versions, never branch on it. */
   readonly apiMessage: string | undefined;
   readonly details: Record<string, unknown> | undefined;
-  readonly retryAfterMs: number | undefined;
-  readonly rateLimit: RateLimitInfo;
-  readonly rawBody: string;
 
   constructor(
     context: RequestContext & ResponseDetails,
@@ -98,9 +111,6 @@ export class TicksupplyApiError extends TicksupplyError {
     this.code = error.code;
     this.apiMessage = error.message;
     this.details = error.details;
-    this.retryAfterMs = context.retryAfterMs;
-    this.rateLimit = context.rateLimit;
-    this.rawBody = context.rawBody;
   }
 }
 
@@ -136,13 +146,9 @@ export class TicksupplyAbortError extends TicksupplyError {
  * The body is not JSON (a proxy's HTML page, an empty body, JSON cut short). The API always
  * answers JSON, so such a response came from something in between and is worth retrying.
  */
-export class TicksupplyResponseError extends TicksupplyError {
+export class TicksupplyResponseError extends TicksupplyHttpError {
   override readonly name = 'TicksupplyResponseError';
-  declare readonly status: number;
   readonly contentType: string | undefined;
-  readonly retryAfterMs: number | undefined;
-  readonly rateLimit: RateLimitInfo;
-  readonly rawBody: string;
 
   constructor(
     context: RequestContext & ResponseDetails & { contentType: string | undefined },
@@ -151,9 +157,6 @@ export class TicksupplyResponseError extends TicksupplyError {
   ) {
     super(context, why, options);
     this.contentType = context.contentType;
-    this.retryAfterMs = context.retryAfterMs;
-    this.rateLimit = context.rateLimit;
-    this.rawBody = context.rawBody;
   }
 }
 

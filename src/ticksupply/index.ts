@@ -6,6 +6,7 @@ export {
   TicksupplyConnectionError,
   TicksupplyContractError,
   TicksupplyError,
+  TicksupplyHttpError,
   TicksupplyResponseError,
   TicksupplyTimeoutError,
   type RequestContext,
