@@ -30,6 +30,9 @@ export const ExportSearchAttribute = {
   ExportStatus: defineSearchAttributeKey('TicksupplyExportStatus', SearchAttributeType.KEYWORD),
 } as const;
 
+/** @see AwaitExportInput.timeout */
+export const DEFAULT_WAIT_TIMEOUT = '7d';
+
 /** `ApplicationFailure` types a caller can branch on. Plain strings survive bundling. */
 export const FailureType = {
   /**

@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { msToNumber, type StringValue } from '@temporalio/common';
 import { DEFAULT_CADENCE, resolveCadence } from '../cadence';
-import { DEFAULT_TASK_QUEUE, type AwaitExportInput } from '../shared';
+import { DEFAULT_TASK_QUEUE, DEFAULT_WAIT_TIMEOUT, type AwaitExportInput } from '../shared';
 import { EXPORT_ID_PATTERN } from '../ticksupply/schema';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes';
 
@@ -72,7 +72,7 @@ function program(): Command {
     .argument('<exportId...>', 'export ids: exp_ followed by 32 lowercase hex characters')
     .option('--json', 'print one JSON document on stdout: an array with one entry per export')
     .option('--no-wait', 'start the waits, print their workflow ids and exit')
-    .option('--timeout <duration>', "give up on an export after this long (default: 7d)", duration)
+    .option('--timeout <duration>', `give up on an export after this long (default: ${DEFAULT_WAIT_TIMEOUT})`, duration)
     .option('--poll-interval <duration>', `delay before the second poll (default: ${DEFAULT_CADENCE.initialInterval})`, duration)
     .option('--max-poll-interval <duration>', `ceiling of the delay between polls (default: ${DEFAULT_CADENCE.maximumInterval})`, duration)
     .option('--backoff <factor>', `factor by which each delay grows, at least 1 (default: ${DEFAULT_CADENCE.backoffCoefficient})`, number)

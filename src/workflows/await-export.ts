@@ -34,6 +34,7 @@ import { RetryState, TimeoutType, msToNumber, type SearchAttributeUpdatePair } f
 import type { createActivities, GetExportJobInput, GetExportJobResult } from '../activities';
 import { resolveCadence, type ResolvedCadence } from '../cadence';
 import {
+  DEFAULT_WAIT_TIMEOUT,
   ExportSearchAttribute,
   FailureType,
   exportStatusQuery,
@@ -49,8 +50,6 @@ import { currentDetails } from './details';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** @see AwaitExportInput.timeout */
-const DEFAULT_TIMEOUT = '7d';
 /** One attempt: above the client's 10 s HTTP timeout, so the client's own timeout reports first. */
 const ATTEMPT_TIMEOUT_MS = 30_000;
 /**
@@ -201,7 +200,7 @@ function workflowNow(): number {
 
 function resolveOptions(input: AwaitExportInput): { cadence: ResolvedCadence; timeoutMs: number } {
   try {
-    const timeoutMs = msToNumber(input.timeout ?? DEFAULT_TIMEOUT);
+    const timeoutMs = msToNumber(input.timeout ?? DEFAULT_WAIT_TIMEOUT);
     if (!(timeoutMs >= 1)) throw new Error('timeout must be at least 1 ms');
     return { cadence: resolveCadence(input), timeoutMs };
   } catch (err) {
